@@ -153,7 +153,9 @@ async function clientOptions(opts: MqttConnectOptions, timeoutMs: number): Promi
     clientId: opts.clientId,
     clean: opts.clean,
     keepalive: conf.keepalive,
-    connectTimeout: timeoutMs,
+    // Our own timer bounds each attempt and names the address; mqtt.js's is only a backstop, set
+    // later so the two never race to report the same timeout in different words.
+    connectTimeout: timeoutMs + 5_000,
     // The engine owns reconnects (with backoff and rate-limited logs).
     reconnectPeriod: 0,
     resubscribe: false,
@@ -204,7 +206,12 @@ function connectOne(url: string, base: IClientOptions, timeoutMs: number, opts: 
       } else resolve(client);
     };
     const onConnect = () => finish();
-    const onClose = () => finish(lastError ?? new Error('connection closed before the broker accepted it'));
+    const onClose = () =>
+      finish(
+        lastError && /connack timeout/i.test(lastError.message)
+          ? new Error(`timed out after ${timeoutMs}ms`)
+          : (lastError ?? new Error('connection closed before the broker accepted it')),
+      );
     const onAbort = () => finish(new Error('aborted'));
     const timer = setTimeout(() => finish(new Error(`timed out after ${timeoutMs}ms${lastError ? ` (${lastError.message})` : ''}`)), timeoutMs);
     // An 'error' listener must stay for the client's whole life: without one an error event

@@ -199,7 +199,7 @@ describe('amqp_0_9 connection failures', () => {
       assert.doesNotMatch(err.message, /secret/);
       return true;
     });
-    assert.ok(Date.now() - started < 2000);
+    assert.ok(Date.now() - started < 10_000, 'well before the default dial timeout');
   });
 
   test('a server that never answers the handshake times out', async () => {
@@ -208,7 +208,7 @@ describe('amqp_0_9 connection failures', () => {
     try {
       const started = Date.now();
       await assert.rejects(dialAmqp([`amqp://127.0.0.1:${port}/`], noTls, new AbortController().signal, 300), /timed out|ETIMEDOUT/);
-      assert.ok(Date.now() - started < 2500, 'bounded by the dial timeout');
+      assert.ok(Date.now() - started < 8000, 'bounded by the dial timeout');
     } finally {
       for (const s of sockets) s.destroy();
       server.close();

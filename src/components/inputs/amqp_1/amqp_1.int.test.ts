@@ -11,7 +11,13 @@ import { createLogger } from '../../../engine/logger.js';
 import type { Stream } from '../../../engine/stream.js';
 import { newSink, newSource, type Sink, type SinkMode } from '../../../../test/support/test-components.js';
 import { runStream, waitUntil, sleep } from '../../../../test/support/streams.js';
-import { amqp1Body } from './index.js';
+import { noBloblang } from '../../../engine/bloblang-api.js';
+import { silentLogger } from '../../../engine/logger.js';
+import type { ComponentContext, ReadResult } from '../../../engine/component.js';
+import { Registry } from '../../../engine/registry.js';
+import { Validator } from '../../../config/validate.js';
+import { builtinComponents } from '../../index.js';
+import { amqp1Body, spec, type Amqp1InputConfig } from './index.js';
 
 const URL = 'amqp://guest:guest@127.0.0.1:5672/';
 const run = randomUUID().slice(0, 8);
@@ -131,6 +137,38 @@ describe('amqp_1', { concurrency: false }, () => {
     } finally {
       await c.stream.stop(1000);
     }
+  });
+
+  test('acks and nacks settled in the same tick keep their own outcomes', async () => {
+    // rhea merges adjacent settlements into ranged dispositions and once merged an accept with a
+    // release: the nacked message was lost. Alternate outcomes in one synchronous loop.
+    const q = await queue('mixed');
+    for (let i = 0; i < 10; i++) ch.sendToQueue(q, Buffer.from(`m${i}`));
+    const v = new Validator({ registry: new Registry().addAll(builtinComponents) });
+    const conf = v.component('input', { amqp_1: { urls: [URL], source_address: `/amq/queue/${q}` } }, 'input').config as Amqp1InputConfig;
+    const ctx = { logger: silentLogger, bloblang: noBloblang, path: 'input.amqp_1', stream: 'unit', signal: new AbortController().signal } as unknown as ComponentContext;
+    const input = await spec.build(conf, ctx);
+    const signal = new AbortController().signal;
+    await input.connect(signal);
+    try {
+      const first: ReadResult[] = [];
+      for (let i = 0; i < 10; i++) first.push(await input.read(signal));
+      first.forEach((r, i) => r.ack(i % 2 ? new Error('nack') : undefined));
+      const again: ReadResult[] = [];
+      for (let i = 0; i < 5; i++) {
+        const r = await Promise.race([input.read(signal), sleep(5000).then(() => undefined)]);
+        assert.ok(r, `only ${again.map((x) => x.batch[0]!.text()).join(', ') || 'nothing'} came back of the five nacked messages`);
+        again.push(r);
+      }
+      assert.deepEqual(again.map((r) => r.batch[0]!.text()), ['m1', 'm3', 'm5', 'm7', 'm9'], 'exactly the nacked messages come back');
+      for (const r of again) r.ack();
+      const extra = await Promise.race([input.read(signal).then((r) => r.batch[0]!.text()), sleep(500).then(() => undefined)]);
+      assert.equal(extra, undefined, 'no acked message is redelivered');
+    } finally {
+      await input.close();
+    }
+    await sleep(200);
+    assert.equal((await ch.checkQueue(q)).messageCount, 0);
   });
 
   test('credit bounds unsettled messages; unsettled ones return to the queue on stop', async () => {

@@ -87,6 +87,8 @@ class Amqp1Input implements Input {
   #queue: Pending[] = [];
   #waiter: (() => void) | undefined;
   #closing = false;
+  #tickOutcome: 'accepted' | 'released' | undefined;
+  #deferred: [Pending, Error | undefined][] = [];
 
   constructor(conf: Amqp1InputConfig, ctx: ComponentContext) {
     this.#conf = conf;
@@ -136,7 +138,28 @@ class Amqp1Input implements Input {
     w?.();
   }
 
+  /**
+   * rhea (3.0.x) writes the settlements made in one tick as ranged dispositions and, for a run of
+   * one, does not compare the next outcome: `accepted` then `released` on adjacent ids goes out
+   * as one range with the first outcome, so a nacked message was lost (or an acked one
+   * redelivered). So each tick settles with one outcome only; the others wait for the next turn,
+   * after rhea has flushed.
+   */
   #settle(p: Pending, err: Error | undefined): void {
+    const outcome = err ? 'released' : 'accepted';
+    if (this.#tickOutcome !== undefined && this.#tickOutcome !== outcome) {
+      this.#deferred.push([p, err]);
+      return;
+    }
+    if (this.#tickOutcome === undefined) {
+      this.#tickOutcome = outcome;
+      setImmediate(() => {
+        this.#tickOutcome = undefined;
+        const deferred = this.#deferred;
+        this.#deferred = [];
+        for (const [dp, derr] of deferred) this.#settle(dp, derr);
+      });
+    }
     if (p.conn.closed) return;
     try {
       // `released` (not `modified`, which RabbitMQ 3.x keeps unacked until the link closes): the

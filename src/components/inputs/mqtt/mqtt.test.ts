@@ -154,7 +154,7 @@ describe('mqtt connection failures', () => {
         return true;
       },
     );
-    assert.ok(Date.now() - started < 2000);
+    assert.ok(Date.now() - started < 10_000, 'well before the 30 s default timeout');
   });
 
   test('a broker that never answers times out after connect_timeout', async () => {
@@ -165,7 +165,7 @@ describe('mqtt connection failures', () => {
         connectMqtt({ conf: clientConf([`tcp://127.0.0.1:${port}`], '300ms'), clientId: 'x', clean: true, signal: new AbortController().signal }),
         new RegExp(`tcp://127\\.0\\.0\\.1:${port}: timed out after 300ms`),
       );
-      assert.ok(Date.now() - started < 1500, 'bounded by connect_timeout');
+      assert.ok(Date.now() - started < 5000, 'bounded by connect_timeout, not mqtt.js defaults');
     } finally {
       for (const s of sockets) s.destroy();
       server.close();

@@ -100,7 +100,7 @@ test('close() with nothing in flight resolves at once and closes the dead-letter
   await o.connect(new AbortController().signal);
   const t0 = Date.now();
   await o.close();
-  assert.ok(Date.now() - t0 < 100);
+  assert.ok(Date.now() - t0 < 1000, 'no retry backoff is waited for');
   assert.equal(closed.length, 1);
   await assert.rejects(Promise.resolve(o.write([new Message('x')])), /output closed before the message was delivered/, 'a write after close fails (nack)');
 });
