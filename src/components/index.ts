@@ -20,6 +20,10 @@ import { spec as natsInput } from './inputs/nats/index.js';
 import { spec as natsJetStreamInput } from './inputs/nats_jetstream/index.js';
 import { spec as natsOutput } from './outputs/nats/index.js';
 import { spec as natsJetStreamOutput } from './outputs/nats_jetstream/index.js';
+import { spec as natsKvInput } from './inputs/nats_kv/index.js';
+import { spec as natsKvOutput } from './outputs/nats_kv/index.js';
+import { spec as natsKvProcessor } from './processors/nats_kv/index.js';
+import { spec as natsKvCache } from './caches/nats_kv/index.js';
 import { spec as redisStreamsInput } from './inputs/redis_streams/index.js';
 import { spec as redisPubSubInput } from './inputs/redis_pubsub/index.js';
 import { spec as redisListInput } from './inputs/redis_list/index.js';
@@ -75,6 +79,7 @@ export const builtinComponents: readonly AnySpec[] = [
   s(generateInput),
   s(natsInput),
   s(natsJetStreamInput),
+  s(natsKvInput),
   s(redisStreamsInput),
   s(redisPubSubInput),
   s(redisListInput),
@@ -96,6 +101,7 @@ export const builtinComponents: readonly AnySpec[] = [
   s(tryProcessor),
   s(syncResponseProcessor),
   s(cacheProcessor),
+  s(natsKvProcessor),
   s(mappingProcessor),
   s(branchProcessor),
   s(bloblangProcessor),
@@ -120,6 +126,7 @@ export const builtinComponents: readonly AnySpec[] = [
   s(fallbackOutput),
   s(natsOutput),
   s(natsJetStreamOutput),
+  s(natsKvOutput),
   s(redisStreamsOutput),
   s(redisPubSubOutput),
   s(redisListOutput),
@@ -129,6 +136,7 @@ export const builtinComponents: readonly AnySpec[] = [
   // caches
   s(memoryCache),
   s(redisCache),
+  s(natsKvCache),
   // rate limits
   s(localRateLimit),
 ];

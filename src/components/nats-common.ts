@@ -19,6 +19,8 @@ import {
   type NatsConnection,
   type NodeConnectionOptions,
 } from '@nats-io/transport-node';
+import { jetstream } from '@nats-io/jetstream';
+import { Kvm, type KV } from '@nats-io/kv';
 import type { ComponentContext } from '../engine/component.js';
 import type { InterpolatedString } from '../engine/bloblang-api.js';
 import type { Batch, Message } from '../engine/message.js';
@@ -308,3 +310,166 @@ export function isClosedError(err: unknown): boolean {
   return name === 'ClosedConnectionError' || name === 'DrainingConnectionError' || /connection (is )?(closed|draining)/i.test(msg);
 }
 
+// ---------------------------------------------------------------------------------------------
+// NATS KV (`nats_kv` input, output, processor and cache)
+
+export const natsKvBucketField = (): FieldSpec =>
+  field.string('bucket', 'The name of the KV bucket.', { examples: ['my_kv_bucket'] });
+
+/** The operation of a KV entry as Benthos names it (Go's `KeyValueOp.String()`). */
+export function kvOperationName(op: string): string {
+  switch (op) {
+    case 'PUT':
+      return 'KeyValuePutOp';
+    case 'DEL':
+      return 'KeyValueDeleteOp';
+    case 'PURGE':
+      return 'KeyValuePurgeOp';
+    default:
+      return 'Unknown Operation';
+  }
+}
+
+/** RFC 3339 in UTC with the fraction trimmed of trailing zeros (Go's `time.RFC3339Nano`). */
+export function rfc3339Nano(d: Date): string {
+  const iso = d.toISOString();
+  return iso.replace(/\.(\d+)Z$/, (_, frac: string) => {
+    const f = frac.replace(/0+$/, '');
+    return f ? `.${f}Z` : 'Z';
+  });
+}
+
+/** The parts of a KV entry that become `nats_kv_*` metadata. */
+export interface KvEntryLike {
+  readonly bucket: string;
+  readonly key: string;
+  readonly revision: number;
+  readonly delta?: number;
+  readonly operation: string;
+  readonly created: Date;
+}
+
+/**
+ * Sets the six `nats_kv_*` metadata keys of an entry, as Benthos does for the input and for the
+ * processor's `get`/`get_revision`: revision and delta are numbers (Benthos keeps them typed),
+ * created is RFC 3339 text.
+ */
+export function setKvEntryMeta(msg: Message, e: KvEntryLike): Message {
+  msg.metaSet('nats_kv_key', e.key);
+  msg.metaSet('nats_kv_bucket', e.bucket);
+  msg.metaSet('nats_kv_revision', e.revision);
+  msg.metaSet('nats_kv_delta', e.delta ?? 0);
+  msg.metaSet('nats_kv_operation', kvOperationName(e.operation));
+  msg.metaSet('nats_kv_created', rfc3339Nano(e.created));
+  return msg;
+}
+
+/** True for the JetStream error of a stream (bucket) that does not exist. */
+export function isStreamNotFound(err: unknown): boolean {
+  const e = err as { code?: unknown; name?: string; message?: string } | null;
+  return e?.name === 'StreamNotFoundError' || e?.code === 10059 || /stream not found/i.test(e?.message ?? '');
+}
+
+/** True for the JetStream error of a conditional write whose expected revision did not match. */
+export function isWrongLastSequence(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: string } | null;
+  return e?.code === 10071 || e?.code === 10164 || /wrong last sequence/i.test(e?.message ?? '');
+}
+
+/**
+ * Opens bucket `bucket` on `nc`, checking that it exists (the KV client alone would only fail on
+ * first use). `timeoutMs` bounds each JetStream API request.
+ */
+export async function openKvBucket(nc: NatsConnection, bucket: string, timeoutMs: number): Promise<KV> {
+  const kv = await new Kvm(jetstream(nc, { timeout: timeoutMs })).open(bucket);
+  try {
+    await kv.status();
+  } catch (err) {
+    if (isStreamNotFound(err)) throw new Error(`bucket ${bucket} not found`, { cause: err });
+    throw err;
+  }
+  return kv;
+}
+
+/** After a failed connection attempt, operations fail at once for this long before retrying. */
+const KV_RETRY_AFTER_MS = 1_000;
+
+/**
+ * A bucket connection opened on first use, for the components without a connect step (the
+ * `nats_kv` processor and cache). Concurrent callers share one attempt; a closed connection is
+ * reopened by the next call; a failed attempt is reported to every caller for a second before
+ * the next one is made. Errors name the servers, never the credentials.
+ */
+export class LazyKvBucket {
+  readonly #conf: NatsConnectionConfig & { bucket: string };
+  readonly #ctx: ComponentContext;
+  readonly #timeoutMs: number;
+  readonly #what: string;
+  #nc: NatsConnection | undefined;
+  #kv: KV | undefined;
+  #opening: Promise<KV> | undefined;
+  #failure: { at: number; err: Error } | undefined;
+  #closed = false;
+  readonly #abort = new AbortController();
+
+  constructor(conf: NatsConnectionConfig & { bucket: string }, ctx: ComponentContext, timeoutMs: number, what: string) {
+    this.#conf = conf;
+    this.#ctx = ctx;
+    this.#timeoutMs = timeoutMs;
+    this.#what = what;
+  }
+
+  get address(): string {
+    return natsAddress(this.#conf);
+  }
+
+  async get(): Promise<KV> {
+    if (this.#closed) throw new Error(`${this.#what} is closed`);
+    if (this.#kv && this.#nc && !this.#nc.isClosed()) return this.#kv;
+    if (this.#failure && Date.now() - this.#failure.at < KV_RETRY_AFTER_MS) throw this.#failure.err;
+    this.#opening ??= this.#open().finally(() => (this.#opening = undefined));
+    return this.#opening;
+  }
+
+  async #open(): Promise<KV> {
+    const old = this.#nc;
+    this.#nc = undefined;
+    this.#kv = undefined;
+    await closeNats(old);
+    let nc: NatsConnection | undefined;
+    try {
+      nc = await openNats(this.#conf, this.#ctx, this.#abort.signal);
+      const kv = await openKvBucket(nc, this.#conf.bucket, this.#timeoutMs);
+      if (this.#closed) throw new Error(`${this.#what} is closed`);
+      this.#nc = nc;
+      this.#kv = kv;
+      this.#failure = undefined;
+      return kv;
+    } catch (err) {
+      await closeNats(nc);
+      const msg = (err as Error).message;
+      const e = new Error(msg.includes('NATS at') ? msg : `${this.#what} at ${this.address}: ${msg}`, { cause: err });
+      this.#failure = { at: Date.now(), err: e };
+      throw e;
+    }
+  }
+
+  /** Forgets the connection when `err` says it is gone, so the next call reopens it. */
+  dropIfClosed(err: unknown): void {
+    if (this.#nc && (this.#nc.isClosed() || isClosedError(err))) {
+      const nc = this.#nc;
+      this.#nc = undefined;
+      this.#kv = undefined;
+      void closeNats(nc);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    this.#abort.abort();
+    const nc = this.#nc;
+    this.#nc = undefined;
+    this.#kv = undefined;
+    await closeNats(nc);
+  }
+}
