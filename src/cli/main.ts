@@ -29,6 +29,8 @@ const USAGE = `Usage: sluice <command> [options]
 Commands:
   start [--apis DIR] [--host H] [--port P]   serve the API definitions in DIR (default: apis/)
         [--data DIR] [--store postgres://...] [--redis redis://...] [--secret S]
+        [--tls-cert FILE --tls-key FILE]          serve HTTPS / WSS (SIGHUP re-reads the files)
+        [--tls-ca FILE] [--tls-client-auth request|require]   client certificates (mutual TLS)
   apply DIR [--dry-run] [--url URL]           make a running Sluice match a folder of definitions
   export DIR [--url URL]                      write a running Sluice's APIs and policies to DIR
   keys create|list|revoke                     manage keys of a running Sluice

@@ -1,7 +1,8 @@
 /**
  * `sluice start`: the gateway. Serves every API definition of a folder (default `apis/`) on one
  * listener (default 127.0.0.1:8080), prints the URLs, and on SIGINT/SIGTERM drains in-flight
- * messages and exits 0.
+ * messages and exits 0. With `--tls-cert` and `--tls-key` the listener speaks HTTPS / WSS and
+ * SIGHUP re-reads the certificate files.
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -13,6 +14,8 @@ import { logLevel, parse } from './args.js';
 import { onShutdown } from './shutdown.js';
 import { startControlPlane } from '../control/plane.js';
 import { attachAccess } from '../gateway/guard.js';
+import { SluiceError } from '../engine/errors.js';
+import { describeTls, loadTls, reloadTls, tlsFilesFrom, tlsOptions, warnIfExpired, type LoadedTls, type TlsFiles } from './tls.js';
 
 export async function startCommand(args: string[]): Promise<number> {
   const { values } = parse(args, {
@@ -26,14 +29,31 @@ export async function startCommand(args: string[]): Promise<number> {
     store: { type: 'string' },
     redis: { type: 'string' },
     secret: { type: 'string' },
+    ...tlsOptions,
   });
+  // TLS files are checked before anything starts: a bad one stops here, naming the file.
+  let tlsFiles: TlsFiles | undefined;
+  let tls: LoadedTls | undefined;
+  try {
+    tlsFiles = tlsFilesFrom(values);
+    tls = tlsFiles && loadTls(tlsFiles);
+  } catch (err) {
+    if (!(err instanceof SluiceError)) throw err;
+    process.stderr.write(`sluice start: ${err.message} (${err.code})\n`);
+    return 1;
+  }
   const logger = createLogger({ level: logLevel(values['log-level']), format: values['log-format'] === 'json' ? 'json' : 'text' });
   const registry = createRegistry();
   const bloblang = await createBloblang();
-  const gateway = new Gateway({ host: values.host, port: Number(values.port), logger, version: VERSION });
+  const gateway = new Gateway({ host: values.host, port: Number(values.port), logger, version: VERSION, ...(tls ? { tls } : {}) });
+  if (tls && tlsFiles) warnIfExpired(tls, tlsFiles, logger);
+  // SIGHUP (e.g. after a certificate renewal) re-reads the TLS files; without TLS it is left alone.
+  const files = tlsFiles;
+  const onHangup = files ? () => void reloadTls(gateway, files, logger) : undefined;
+  if (onHangup) process.on('SIGHUP', onHangup);
   const apis = new ApiManager({ gateway, registry, bloblang, logger });
   const addr = await gateway.listen();
-  const base = `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;
+  const base = `${gateway.scheme}://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;
   const dir = resolve(values.apis);
   if (existsSync(dir)) {
     const { failed } = await apis.loadDir(dir);
@@ -66,12 +86,14 @@ export async function startCommand(args: string[]): Promise<number> {
   }
   await waitForStreams(apis);
   const out: string[] = [`Sluice ${VERSION} listening on ${base}`, `  health: ${base}/hello`, `  management: ${base}/tyk/ (Tyk Gateway API), ${base}/api/ (${base}/api/openapi.json)`];
+  if (tls && tlsFiles) out.push(`  ${describeTls(tls, tlsFiles)}`);
   for (const def of apis.list()) {
     out.push(`  API ${def.name} (${def.id}) at ${base}${def.listenPath === '/' ? '' : def.listenPath}/`);
     for (const line of apis.describeRoutes(def.id, base)) out.push(`    ${line}`);
   }
   process.stdout.write(out.join('\n') + '\n');
   await onShutdown(async () => {
+    if (onHangup) process.off('SIGHUP', onHangup);
     logger.info('shutting down: draining in-flight messages');
     await apis.stopAll();
     await gateway.close();

@@ -11,6 +11,8 @@ import type { HotState } from '../state/types.js';
 import type { ChangeBus } from '../state/bus.js';
 import { startControlPlane, type ControlPlane } from './plane.js';
 import { attachAccess } from '../gateway/guard.js';
+import { request as httpsRequest } from 'node:https';
+import { loadTls, type TlsFiles } from '../cli/tls.js';
 
 export interface TestGateway {
   readonly base: string;
@@ -35,6 +37,11 @@ export interface TestGatewayOptions {
   readonly use?: { readonly store?: Store; readonly state?: HotState; readonly bus?: ChangeBus };
   readonly bodyLimit?: number;
   readonly print?: (text: string) => void;
+  /**
+   * Serve HTTPS / WSS with these files (read and checked as `sluice start --tls-*` does). `req()`
+   * then trusts the server certificate itself (a self-signed one) and presents no client certificate.
+   */
+  readonly tls?: TlsFiles;
 }
 
 export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<TestGateway> {
@@ -42,7 +49,8 @@ export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<T
   const logger = createLogger({ level: 'debug', format: 'json', write: (l) => logs.push(l) });
   const registry = createRegistry();
   const bloblang = await createBloblang();
-  const gateway = new Gateway({ host: '127.0.0.1', port: 0, logger, version: VERSION });
+  const tls = opts.tls ? loadTls(opts.tls) : undefined;
+  const gateway = new Gateway({ host: '127.0.0.1', port: 0, logger, version: VERSION, ...(tls ? { tls } : {}) });
   const apis = new ApiManager({ gateway, registry, bloblang, logger });
   const addr = await gateway.listen();
   if (opts.apisDir) await apis.loadDir(opts.apisDir);
@@ -68,7 +76,7 @@ export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<T
     throw err;
   });
   attachAccess(apis, plane.access, logger);
-  const base = `http://127.0.0.1:${addr.port}`;
+  const base = `${gateway.scheme}://127.0.0.1:${addr.port}`;
   return {
     base,
     secret,
@@ -84,7 +92,7 @@ export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<T
         init.body = typeof body === 'string' ? body : JSON.stringify(body);
         h['content-type'] = 'application/json';
       }
-      const res = await fetch(base + path, init);
+      const res = tls ? await tlsFetch(base + path, init, tls.cert) : await fetch(base + path, init);
       const text = await res.text();
       let parsed: unknown = text;
       try {
@@ -100,4 +108,23 @@ export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<T
       await plane.close();
     },
   };
+}
+
+/** fetch() for the TLS test gateway: node's fetch cannot be given a CA, https.request can. */
+function tlsFetch(url: string, init: RequestInit, ca: string | Buffer): Promise<Response> {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(url, { method: init.method, headers: init.headers as Record<string, string>, ca }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('error', reject);
+      res.on('end', () => {
+        const headers = new Headers();
+        for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) for (const one of Array.isArray(v) ? v : [v]) headers.append(k, one);
+        const status = res.statusCode ?? 0;
+        resolve(new Response(status === 204 || status === 304 ? null : Buffer.concat(chunks), { status, headers }));
+      });
+    });
+    req.on('error', reject);
+    req.end(typeof init.body === 'string' ? init.body : undefined);
+  });
 }

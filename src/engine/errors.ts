@@ -41,6 +41,9 @@ export const errorCodes = {
   SLU_ERR_CONTROL_STARTING: { message: 'the management API is starting; try again in a few seconds', status: 503 },
   SLU_ERR_CONTROL_INTERNAL: { message: 'internal error; the gateway log has the details', status: 500 },
   SLU_ERR_CONTROL_UNREACHABLE: { message: 'cannot reach the management API at %s: %s', status: 503 },
+  SLU_ERR_TLS_FILE: { message: 'cannot read the TLS %s file %s: %s', status: 500 },
+  SLU_ERR_TLS_INVALID: { message: 'the TLS %s file %s is not usable: %s', status: 500 },
+  SLU_ERR_TLS_MISMATCH: { message: 'the TLS certificate %s does not match the key %s', status: 500 },
 } as const satisfies Record<string, ErrorDef>;
 
 export type ErrorCode = keyof typeof errorCodes;

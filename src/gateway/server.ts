@@ -2,8 +2,12 @@
  * The gateway listener: one HTTP server for every API. Requests are routed by the longest
  * matching listen path, then by exact path inside the API (Tyk semantics: JSON 404
  * otherwise). WebSocket upgrades are routed the same way. `/hello` answers health checks.
+ * With `tls` the same listener speaks HTTPS / WSS instead (TLS 1.2 at least), with the same
+ * handler, upgrades and limits; certificates can be swapped while it serves (`setTls`).
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import https from 'node:https';
+import type { TLSSocket } from 'node:tls';
 import type { Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
@@ -27,6 +31,41 @@ export interface GatewayOptions {
   readonly limits?: Partial<HostLimits>;
   /** Routes outside any API (health, management); tried before APIs. Return true when handled. */
   readonly handlers?: ((req: IncomingMessage, res: ServerResponse, path: string) => boolean)[];
+  /** Serve HTTPS / WSS instead of plain HTTP (src/cli/tls.ts reads and checks the files). */
+  readonly tls?: GatewayTls;
+}
+
+/** PEM material of the listener's TLS; `ca` and `clientAuth` turn on client certificates. */
+export interface GatewayTls {
+  readonly cert: string | Buffer;
+  readonly key: string | Buffer;
+  /** CA certificates that client certificates must chain to. */
+  readonly ca?: string | Buffer;
+  /** `request`: ask for a client certificate, accept connections without one; `require`: refuse them. */
+  readonly clientAuth?: 'request' | 'require';
+}
+
+/** The oldest TLS version the listener accepts. */
+export const MIN_TLS_VERSION = 'TLSv1.2';
+
+/** A client certificate that verified against the configured CA, as a request sees it. */
+export interface ClientCertificate {
+  /** e.g. `CN=alice,O=Example` */
+  readonly subject: string;
+  /** SHA-256 fingerprint, colon-separated hex as OpenSSL prints it. */
+  readonly fingerprint256: string;
+}
+
+/** The verified client certificate of a request's TLS connection, if any (mutual TLS). */
+export function clientCertificateOf(req: IncomingMessage): ClientCertificate | undefined {
+  const socket = req.socket as Partial<TLSSocket>;
+  if (!socket.encrypted || !socket.authorized || !socket.getPeerCertificate) return undefined;
+  const peer = socket.getPeerCertificate();
+  if (!peer || !peer.fingerprint256) return undefined;
+  const subject = Object.entries(peer.subject ?? {})
+    .flatMap(([k, v]) => (Array.isArray(v) ? v : [v]).map((one) => `${k}=${one}`))
+    .join(',');
+  return { subject, fingerprint256: peer.fingerprint256 };
 }
 
 /** The answer of an API's guard (authentication, access rights, request limits). */
@@ -48,7 +87,7 @@ export type HealthCheck = () => Record<string, { status: 'pass' | 'warn' | 'fail
 
 export class Gateway {
   readonly #opts: GatewayOptions;
-  readonly #server: http.Server;
+  readonly #server: http.Server | https.Server;
   readonly #wss: WsServers;
   readonly #limits: HostLimits;
   #mounts: Mount[] = [];
@@ -64,7 +103,22 @@ export class Gateway {
       egressDeflate: new WebSocketServer({ noServer: true, perMessageDeflate: true, clientTracking: false, maxPayload: 4096 }),
       ingress: new WebSocketServer({ noServer: true, perMessageDeflate: false, clientTracking: false, maxPayload: this.#limits.maxMessageBytes }),
     };
-    this.#server = http.createServer({ maxHeaderSize: 16 * 1024 }, (req, res) => this.#onRequest(req, res));
+    const onRequest = (req: IncomingMessage, res: ServerResponse) => this.#onRequest(req, res);
+    const tls = opts.tls;
+    this.#server = tls
+      ? https.createServer(
+          {
+            maxHeaderSize: 16 * 1024,
+            minVersion: MIN_TLS_VERSION,
+            cert: tls.cert,
+            key: tls.key,
+            ...(tls.ca ? { ca: tls.ca } : {}),
+            requestCert: tls.clientAuth !== undefined,
+            rejectUnauthorized: tls.clientAuth === 'require',
+          },
+          onRequest,
+        )
+      : http.createServer({ maxHeaderSize: 16 * 1024 }, onRequest);
     this.#server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => this.#onUpgrade(req, socket, head));
     // Streams are long-lived: no request timeout, but keep-alive and header timeouts stay.
     this.#server.requestTimeout = 0;
@@ -74,6 +128,26 @@ export class Gateway {
       if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
       else socket.destroy();
     });
+    // Failed handshakes (plain HTTP on the TLS port, no or untrusted client certificate, scanners):
+    // Node closes the connection; note why at debug level only.
+    this.#server.on('tlsClientError', (err: Error & { code?: string }, socket: TLSSocket) => {
+      this.#opts.logger.debug('TLS handshake failed', { remote: socket.remoteAddress ?? '', error: err.code ?? err.message });
+    });
+  }
+
+  /** `https` when the listener terminates TLS, else `http`. */
+  get scheme(): 'http' | 'https' {
+    return this.#server instanceof https.Server ? 'https' : 'http';
+  }
+
+  /**
+   * New certificate, key (and CA) for connections accepted from now on; open connections keep
+   * theirs. Only for a gateway started with `tls` (plain HTTP cannot turn into HTTPS). The client
+   * certificate mode stays as started.
+   */
+  setTls(tls: Omit<GatewayTls, 'clientAuth'>): void {
+    if (!(this.#server instanceof https.Server)) throw new Error('the gateway was started without TLS');
+    this.#server.setSecureContext({ minVersion: MIN_TLS_VERSION, cert: tls.cert, key: tls.key, ...(tls.ca ? { ca: tls.ca } : {}) });
   }
 
   addHandler(h: (req: IncomingMessage, res: ServerResponse, path: string) => boolean): void {
