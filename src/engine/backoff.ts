@@ -72,18 +72,32 @@ export function parseDuration(text: string): number | undefined {
   return total;
 }
 
+/** The parked waiters of each signal: one abort listener per signal, not one per wait. */
+const parked = new WeakMap<AbortSignal, Set<() => void>>();
+
 /**
  * Waits until the callback handed to `register` is called (new data arrived) or `signal`
- * aborts. Inputs use it to park `read()` without polling.
+ * aborts. Inputs use it to park `read()` without polling, once per message at low rates, so it
+ * avoids adding and removing an abort listener (slow on EventTarget) each time.
  */
 export function untilWoken(signal: AbortSignal, register: (wake: () => void) => void): Promise<void> {
   return new Promise<void>((resolve) => {
     if (signal.aborted) return resolve();
+    let waiters = parked.get(signal);
+    if (!waiters) {
+      const set = new Set<() => void>();
+      waiters = set;
+      parked.set(signal, set);
+      signal.addEventListener('abort', () => {
+        for (const w of [...set]) w();
+      }, { once: true });
+    }
+    const set = waiters;
     const done = () => {
-      signal.removeEventListener('abort', done);
+      set.delete(done);
       resolve();
     };
+    set.add(done);
     register(done);
-    signal.addEventListener('abort', done, { once: true });
   });
 }

@@ -13,6 +13,7 @@ import type { WebSocket } from 'ws';
 import type { SlowConsumerPolicy } from '../../engine/http-host.js';
 import { sseControl, type Entry } from './entry.js';
 import { wsFrame, OPCODE_TEXT } from './ws-frame.js';
+import { corkForTurn } from './turn-cork.js';
 
 export type Transport = 'ws' | 'sse' | 'raw';
 
@@ -35,24 +36,6 @@ export type MeterVerdict = { readonly ok: true } | { readonly ok: false; readonl
 
 /** Bytes buffered on a socket before the subscriber switches to its entry queue. */
 const HIGH_WATER = 256 * 1024;
-
-// Cork each socket on its first write in a turn; uncork them all once the turn's work is done,
-// so a burst of messages leaves in one write per subscriber.
-const corked: Socket[] = [];
-let uncorkScheduled = false;
-function corkOnce(socket: Socket): void {
-  if (socket.writableCorked) return;
-  socket.cork();
-  corked.push(socket);
-  if (!uncorkScheduled) {
-    uncorkScheduled = true;
-    setImmediate(uncorkAll);
-  }
-}
-function uncorkAll(): void {
-  uncorkScheduled = false;
-  for (const s of corked.splice(0)) while (s.writableCorked) s.uncork();
-}
 
 export interface SubscriberOptions {
   readonly transport: Transport;
@@ -158,11 +141,11 @@ export class Subscriber {
         o.ws!.send(e.payload, { binary: !o.wsText });
         return;
       }
-      corkOnce(this.socket);
+      corkForTurn(this.socket);
       this.socket.write(e.ws(o.wsText));
       return;
     }
-    corkOnce(this.socket);
+    corkForTurn(this.socket);
     o.res!.write(o.transport === 'sse' ? e.sse() : e.raw());
   }
 
