@@ -46,6 +46,7 @@ export const MESSAGES = {
   inactive: 'Key is inactive, please renew',
   resource: 'Access to this resource has been disallowed',
   rate: 'Rate Limit Exceeded',
+  apiRate: 'API Rate Limit Exceeded',
   quota: 'Quota exceeded',
   stateDown: 'Rate limit state unavailable',
   messageRate: 'Message rate limit exceeded',
@@ -371,6 +372,24 @@ export class AccessService {
     const meta = identity.session.meta_data ?? {};
     const rendered = pattern.replace(/\$tyk_meta\.([A-Za-z0-9_]+)/g, (_, k: string) => String(meta[k] ?? ''));
     return 'p' + createHash('sha256').update(rendered).digest('hex').slice(0, 40);
+  }
+
+  /**
+   * Counts one request against the API-wide limit (`upstream.rateLimit`): one sliding window per
+   * API in the hot state, so every client and every gateway process shares it. 429 "API Rate
+   * Limit Exceeded" past it, as Tyk's API rate limiter.
+   */
+  async consumeApiRate(apiId: string, rate: number, perMs: number): Promise<{ readonly ok: true } | ({ readonly ok: false } & AuthFailure)> {
+    try {
+      const r = this.#fixed
+        ? await this.#state.take(`api-rate:${apiId}`, rate, perMs, 1, 1, 'aligned').then((t) => ({ allowed: t.granted === 1, resetInMs: t.resetInMs }))
+        : await this.#state.slidingHit(`api-rate:${apiId}`, rate, perMs);
+      if (r.allowed) return { ok: true };
+      return { ok: false, status: 429, message: MESSAGES.apiRate, headers: { 'Retry-After': String(Math.max(1, Math.ceil(r.resetInMs / 1000))) } };
+    } catch (err) {
+      this.#logger.error('rate limit state failed; request refused', { error: (err as Error).message });
+      return { ok: false, status: 503, message: MESSAGES.stateDown };
+    }
   }
 
   /**

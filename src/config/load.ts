@@ -10,6 +10,7 @@ import type { BloblangEnvironment } from '../engine/bloblang-api.js';
 import { readConfig, type Issue } from './source.js';
 import { Validator } from './validate.js';
 import { validateStream } from './stream-spec.js';
+import { apiRateLimitIssues } from './api-rate-limit.js';
 
 export interface LoadOptions {
   readonly registry: Registry;
@@ -103,6 +104,7 @@ export function validateApiDocument(
   if (info && !/\S/.test(name)) v.issue('x-tyk-api-gateway.info.name', 'info.name is required');
   const lp = obj(server?.listenPath)?.value;
   if (server && (typeof lp !== 'string' || !/\S/.test(lp))) v.issue('x-tyk-api-gateway.server.listenPath.value', 'listenPath.value is required');
+  for (const i of apiRateLimitIssues(doc)) v.issue(i.path, i.message);
   const state = obj(info?.state);
   const streaming = obj(doc['x-tyk-streaming']);
   const streamsObj = obj(streaming?.streams);

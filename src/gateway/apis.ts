@@ -16,6 +16,7 @@ import type { Logger } from '../engine/logger.js';
 import type { Stream } from '../engine/stream.js';
 import type { Gateway, Guard } from './server.js';
 import type { GatewayAccess } from './guard.js';
+import { apiRateLimitOf } from '../config/api-rate-limit.js';
 import type { CloseReason } from './egress/subscriber.js';
 import type { AccessEvent } from '../access/types.js';
 import { planApiAuthentication } from '../access/auth/index.js';
@@ -146,11 +147,11 @@ export class ApiManager {
     }
   }
 
-  /** The API's guard: undefined for keyless APIs (no work on their request path). */
+  /** The API's guard: undefined for keyless APIs without an API-wide limit (no work on their request path). */
   #guard(def: ApiDefinition): Guard | undefined {
     const { plan, issues } = planApiAuthentication(def.document);
     if (issues.length) throw new Error(`authentication settings: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`);
-    if (!plan?.enabled) return undefined;
+    if (!plan?.enabled && !apiRateLimitOf(def.document)) return undefined;
     return (req, rel) => {
       let g = this.#guards.get(def.id);
       if (g === undefined && this.#guardFor) {

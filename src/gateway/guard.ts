@@ -11,9 +11,12 @@ import type { AccessEvent, AuthFailure, Identity } from '../access/types.js';
 import { createApiAuthenticator, planApiAuthentication, failureBody, type KeyLookup } from '../access/auth/index.js';
 import type { Guard, GuardOutcome } from './server.js';
 import { setIdentity } from './identity.js';
+import { apiRateLimitOf } from '../config/api-rate-limit.js';
 
 /** The parts of the access service a guard uses. */
 export interface RequestAccess {
+  /** One request against the API-wide limit (`upstream.rateLimit`), counted across every client and process. */
+  consumeApiRate(apiId: string, rate: number, perMs: number): Promise<{ readonly ok: true } | ({ readonly ok: false } & AuthFailure)>;
   checkRequest(identity: Identity, apiId: string, method: string, path: string): { readonly ok: true } | ({ readonly ok: false } & AuthFailure);
   consumeRequest(
     identity: Identity,
@@ -51,16 +54,28 @@ const fail = (f: AuthFailure, headers?: Readonly<Record<string, string>>): Guard
   headers: { ...f.headers, ...headers },
 });
 
-/** The guard of an API, or undefined when it is keyless (no work at all on its request path). */
+/**
+ * The guard of an API, or undefined when it is keyless and has no API-wide rate limit (no work
+ * at all on its request path). The API-wide limit comes first, before authentication, as Tyk's.
+ */
 export function createGuard(def: ApiDefinition, deps: GuardDeps): Guard | undefined {
   const { plan } = planApiAuthentication(def.document);
-  if (!plan?.enabled) return undefined;
-  const authenticate = createApiAuthenticator(def, {
-    lookup: deps.lookup,
-    ...(deps.baseDir ? { baseDir: deps.baseDir } : {}),
-    logger: { warn: (m, f) => deps.logger.warn(m, f), error: (m, f) => deps.logger.error(m, f) },
-  });
+  const apiLimit = deps.access ? apiRateLimitOf(def.document) : undefined;
+  const authenticate = plan?.enabled
+    ? createApiAuthenticator(def, {
+        lookup: deps.lookup,
+        ...(deps.baseDir ? { baseDir: deps.baseDir } : {}),
+        logger: { warn: (m, f) => deps.logger.warn(m, f), error: (m, f) => deps.logger.error(m, f) },
+      })
+    : undefined;
+  if (!authenticate && !apiLimit) return undefined;
   return async (req: IncomingMessage, rel: string): Promise<GuardOutcome> => {
+    const access = deps.access;
+    if (apiLimit && access) {
+      const a = await access.consumeApiRate(def.id, apiLimit.rate, apiLimit.perMs);
+      if (!a.ok) return fail(a);
+    }
+    if (!authenticate) return { ok: true };
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const r = await authenticate({
@@ -71,7 +86,6 @@ export function createGuard(def: ApiDefinition, deps: GuardDeps): Guard | undefi
       remoteAddr: req.socket.remoteAddress ?? '',
     });
     if (!r.ok) return fail(r.failure);
-    const access = deps.access;
     if (access) {
       const c = access.checkRequest(r.identity, def.id, req.method ?? 'GET', rel);
       if (!c.ok) return fail(c);
