@@ -470,6 +470,11 @@ export class AccessService {
    * (no I/O) while this process holds leased units; a Promise only when it must lease more.
    * All-or-nothing: when one limit refuses, nothing is counted.
    */
+  /** Whether `consumeMessages` can ever refuse this identity on the API (false: no need to ask per message). */
+  hasMessageLimits(identity: Identity, apiId: string, direction: MessageDirection): boolean {
+    return identity.keyHash !== '' && this.#messageChecksFor(identity, apiId, direction).length > 0;
+  }
+
   consumeMessages(identity: Identity, apiId: string, direction: MessageDirection, count: number, bytes: number): MessageVerdict | Promise<MessageVerdict> {
     if (!identity.keyHash) return MSG_OK;
     const checks = this.#messageChecksFor(identity, apiId, direction);
@@ -705,6 +710,8 @@ export class AccessService {
     if (old.date_created) session.date_created = old.date_created;
     if (!opts.suppressReset) session.last_updated = String(Math.floor(this.#now() / 1000));
     await this.#hashBasicPassword(session, old);
+    // GET answers with the HMAC secret blanked: sending that back keeps the stored one.
+    if (session.hmac_string === '' && typeof old.hmac_string === 'string' && old.hmac_string) session.hmac_string = old.hmac_string;
     this.#mustApply(session);
     await this.#store.putKey(hash, session);
     if (!opts.suppressReset) await this.#resetCounters(hash, session, old);

@@ -219,6 +219,12 @@ describe('/tyk/apis and /tyk/apis/oas: stream APIs, live', () => {
     assert.equal(clash.status, 409);
     assert.equal(await store.getApi('clash'), undefined);
     assert.equal((await gw.req('GET', '/tyk/apis/oas/clash')).status, 404);
+    const badAuth = streamApi('badauth', 'badauth');
+    (badAuth['x-tyk-api-gateway'] as Record<string, Record<string, unknown>>).server!.authentication = { enabled: true, hmac: { enabled: true, allowedAlgorithms: ['md5'] } };
+    const ba = await gw.req('POST', '/tyk/apis/oas', badAuth);
+    assert.equal(ba.status, 400, 'authentication settings are checked when the API is stored');
+    assert.match((ba.body as { message: string }).message, /authentication\.hmac\.allowedAlgorithms/);
+    assert.equal(await store.getApi('badauth'), undefined);
     const a = await gw.req('POST', '/api/apis', bad);
     assert.equal(a.status, 400);
     assert.ok(((a.body as { issues: { path: string }[] }).issues).some((i) => i.path.startsWith('x-tyk-streaming.streams.s.input')));

@@ -15,6 +15,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { AccessService } from '../access/service.js';
 import { validateApiDocument } from '../config/load.js';
+import { planApiAuthentication } from '../access/auth/index.js';
 import type { Registry } from '../engine/registry.js';
 import type { BloblangEnvironment } from '../engine/bloblang-api.js';
 import type { Logger } from '../engine/logger.js';
@@ -125,7 +126,13 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       runtime: opts.apis,
       bus,
       logger,
-      validate: (doc, fallbackId) => validateApiDocument(doc, { registry: opts.registry, bloblang: opts.bloblang, fallbackId }),
+      validate: (doc, fallbackId) => {
+        const checked = validateApiDocument(doc, { registry: opts.registry, bloblang: opts.bloblang, fallbackId });
+        if (!checked.api) return checked;
+        // Authentication settings are refused here too (400 naming the field), not when the API starts.
+        const { issues } = planApiAuthentication(checked.api.document);
+        return issues.length ? { api: undefined, issues: [...issues] } : checked;
+      },
     });
     cleanup.push(async () => catalog.close());
     catalog.adoptRuntime();

@@ -11,7 +11,7 @@ import { SluiceError } from '../engine/errors.js';
 import type { ApiCatalog, CatalogEntry } from './catalog.js';
 import { InvalidDocument } from './catalog.js';
 import { sluiceErrorReply, type Reply, type Route, type RouteContext } from './http.js';
-import { keyView } from './tyk.js';
+import { keyView, redactSecrets } from './tyk.js';
 import { openApiDocument } from './openapi.js';
 
 export interface RestDeps {
@@ -157,7 +157,7 @@ export function restRoutes(d: RestDeps): Route[] {
           const k = await access.getKey(h);
           if (!k) return notFound(`key ${h.slice(0, 8)}…`);
           const stored: Session = structuredClone(k.stored);
-          if (stored.basic_auth_data) stored.basic_auth_data = { ...stored.basic_auth_data, password: '' };
+          redactSecrets(stored);
           return { status: 200, body: { key_hash: h, session: stored, effective: (await keyView(access, h)) ?? null, policy_error: k.policyError ?? null } };
         }),
     },

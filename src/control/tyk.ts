@@ -68,7 +68,17 @@ export async function keyView(access: AccessService, hash: string): Promise<Sess
   const view: Session = structuredClone(k.effective ?? k.stored) as Session;
   const q = await access.quotaStatus(hash, view);
   if (q) Object.assign(view, q);
+  return redactSecrets(view);
+}
+
+/**
+ * Blanks what a key's session holds in a usable form and must not be read back: the basic-auth
+ * password (a hash) and the HMAC shared secret (`hmac_string`, kept as given so that signatures
+ * can be verified). Changes and returns the session.
+ */
+export function redactSecrets(view: Session): Session {
   if (view.basic_auth_data) view.basic_auth_data = { ...view.basic_auth_data, password: '' };
+  if (typeof view.hmac_string === 'string' && view.hmac_string) view.hmac_string = '';
   return view;
 }
 

@@ -9,7 +9,7 @@ import type { ApiDefinition } from '../config/load.js';
 import type { Logger } from '../engine/logger.js';
 import type { AccessEvent, AuthFailure, Identity } from '../access/types.js';
 import { createApiAuthenticator, planApiAuthentication, failureBody, type KeyLookup } from '../access/auth/index.js';
-import type { Guard, GuardOutcome } from './server.js';
+import { clientCertificateOf, type Guard, type GuardOutcome } from './server.js';
 import { setIdentity } from './identity.js';
 import { apiRateLimitOf } from '../config/api-rate-limit.js';
 
@@ -33,6 +33,8 @@ export interface GatewayAccess extends RequestAccess {
     count: number,
     bytes: number,
   ): { readonly ok: true } | { readonly ok: false; readonly limit: 'rate' | 'quota'; readonly retryAfterMs?: number; readonly message: string } | Promise<{ readonly ok: true } | { readonly ok: false; readonly limit: 'rate' | 'quota'; readonly retryAfterMs?: number; readonly message: string }>;
+  /** False when `consumeMessages` would always answer ok for this identity (no limits to count). */
+  hasMessageLimits(identity: Identity, apiId: string, direction: 'delivered' | 'published'): boolean;
   resolveHash(hash: string): Promise<Identity | undefined>;
   onChange(listener: (e: AccessEvent) => void): () => void;
   /** Topic rights: may this identity subscribe to / publish on `topic` of the API. */
@@ -76,6 +78,7 @@ export function createGuard(def: ApiDefinition, deps: GuardDeps): Guard | undefi
       if (!a.ok) return fail(a);
     }
     if (!authenticate) return { ok: true };
+    const cert = clientCertificateOf(req);
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const r = await authenticate({
@@ -84,6 +87,9 @@ export function createGuard(def: ApiDefinition, deps: GuardDeps): Guard | undefi
       headers: req.headers,
       query: new URLSearchParams(q < 0 ? '' : url.slice(q + 1)),
       remoteAddr: req.socket.remoteAddress ?? '',
+      requestPath: q < 0 ? url : url.slice(0, q),
+      tls: (req.socket as { encrypted?: boolean }).encrypted === true,
+      ...(cert ? { clientCertificate: cert } : {}),
     });
     if (!r.ok) return fail(r.failure);
     if (access) {

@@ -89,6 +89,9 @@ interface Refusal {
   readonly message: string;
 }
 
+/** A delivery that no message limit counts. */
+const UNMETERED = { ok: true } as const;
+
 const refusal = (v: { ok: true } | { ok: false; limit: 'rate' | 'quota'; message: string }): Refusal | undefined =>
   v.ok ? undefined : { status: v.limit === 'rate' ? 429 : 403, message: v.message };
 
@@ -121,8 +124,18 @@ export class ApiHost implements HttpHost {
         const identity = identityOf(req);
         if (!a || !identity?.keyHash) return undefined;
         const hash = identity.keyHash;
-        // The current identity of the key (its policy may change while connected).
-        return (count, bytes) => a.service.consumeMessages(this.#current.get(hash) ?? identity, a.apiId, 'delivered', count, bytes);
+        // The current identity of the key (its policy may change while connected). Whether it has
+        // message limits at all is worked out once per identity, not once per delivery.
+        let checked: Identity | undefined;
+        let limited = false;
+        return (count, bytes) => {
+          const current = this.#current.get(hash) ?? identity;
+          if (current !== checked) {
+            checked = current;
+            limited = a.service.hasMessageLimits(current, a.apiId, 'delivered');
+          }
+          return limited ? a.service.consumeMessages(current, a.apiId, 'delivered', count, bytes) : UNMETERED;
+        };
       },
     };
     this.#wss = wss;

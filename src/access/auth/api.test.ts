@@ -1,6 +1,6 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { createSecretKey } from 'node:crypto';
+import { createHmac, createSecretKey } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -252,7 +252,9 @@ describe('configuration errors name the path', () => {
     { name: 'JWT signing method', d: doc({ enabled: true, securitySchemes: { j: { enabled: true, signingMethod: 'md5' } } }, { j: COMPONENTS.jwtAuth }, [{ j: [] }]), paths: [`${A}.securitySchemes.j.signingMethod`] },
     { name: 'JWKS URI that is not http(s)', d: doc({ enabled: true, securitySchemes: { j: { enabled: true, signingMethod: 'rsa', jwksURIs: [{ url: 'ftp://x' }] } } }, { j: COMPONENTS.jwtAuth }, [{ j: [] }]), paths: [`${A}.securitySchemes.j.jwksURIs[0].url`] },
     { name: 'a required scheme without Tyk settings', d: doc({ enabled: true, securitySchemes: {} }, COMPONENTS, [{ jwtAuth: [] }]), paths: [`${A}.securitySchemes.jwtAuth`] },
-    { name: 'HMAC request signing', d: doc({ enabled: true, hmac: { enabled: true } }), paths: [`${A}.hmac`] },
+    { name: 'HMAC: unknown algorithm, bad skew', d: doc({ enabled: true, hmac: { enabled: true, allowedAlgorithms: ['hmac-md5'], allowedClockSkew: 'x' } }), paths: [`${A}.hmac.allowedAlgorithms[0]`, `${A}.hmac.allowedClockSkew`] },
+    { name: 'an hmac requirement without authentication.hmac', d: doc({ enabled: true, securityProcessingMode: 'compliant', security: [['hmac']] }), paths: [`${A}.security[0]`] },
+    { name: 'mtls requirement (certificate-bound keys)', d: doc({ enabled: true, securityProcessingMode: 'compliant', security: [['mtls']] }), paths: [`${A}.security[0]`] },
     { name: 'custom plugin without path and function', d: doc({ enabled: true, custom: { enabled: true, config: { enabled: true } } }), paths: [`${A}.custom.config.path`, `${A}.custom.config.functionName`] },
     {
       name: 'schemes enabled but the first requirement names none',
@@ -281,4 +283,61 @@ describe('configuration errors name the path', () => {
       );
     });
   }
+});
+
+describe('HMAC request signing in the plan', () => {
+  const DATE = new Date().toUTCString();
+  const hmacLookup = createMemoryLookup({
+    keys: {
+      'hk-1': { alias: 'signer', hmac_enabled: true, hmac_string: 'shh', access_rights: { orders: { api_id: 'orders' } } },
+      'key-1': { alias: 'k1' },
+    },
+  });
+  const signedReq = (secret = 'shh'): AuthRequest => {
+    const text = `(request-target): get /orders/feed\ndate: ${DATE}`;
+    const sig = encodeURIComponent(createHmac('sha256', secret).update(text).digest('base64'));
+    return {
+      method: 'GET',
+      path: '/feed',
+      requestPath: '/orders/feed',
+      headers: { date: DATE, authorization: `Signature keyId="hk-1",algorithm="hmac-sha256",headers="(request-target) date",signature="${sig}"` },
+      query: new URLSearchParams(),
+    };
+  };
+  test('authentication.hmac alone (legacy): signed requests pass, others get 400', async () => {
+    const d = doc({ enabled: true, hmac: { enabled: true, allowedAlgorithms: ['hmac-sha256'], allowedClockSkew: 60_000 } });
+    const { plan } = planApiAuthentication(d);
+    assert.deepEqual(plan?.requirements.map((r) => r.map((s) => s.kind)), [['hmac']]);
+    const auth = createApiAuthenticator(api(d), { lookup: hmacLookup });
+    const ok = await auth(signedReq());
+    assert.ok(ok.ok && ok.identity.session.alias === 'signer');
+    const bad = await auth(signedReq('wrong'));
+    assert.ok(!bad.ok && bad.failure.status === 400 && bad.failure.message === 'Authorization field missing, malformed or invalid');
+  });
+  test('compliant: an hmac requirement ORed with an auth token', async () => {
+    const d = doc(
+      { enabled: true, securityProcessingMode: 'compliant', hmac: { enabled: true }, securitySchemes: { apiKey: { enabled: true } }, security: [['hmac']] },
+      { apiKey: COMPONENTS.apiKey },
+      [{ apiKey: [] }],
+    );
+    const { plan } = planApiAuthentication(d);
+    assert.deepEqual(plan?.requirements.map((r) => r.map((s) => s.kind)), [['authToken'], ['hmac']]);
+    const auth = createApiAuthenticator(api(d), { lookup: hmacLookup });
+    assert.ok((await auth(signedReq())).ok);
+    assert.ok((await auth(req({ authorization: 'key-1' }))).ok);
+    // The Signature value is also read as an auth token (unknown: 403), the first requirement's answer.
+    const bad = await auth(signedReq('wrong'));
+    assert.ok(!bad.ok && bad.failure.status === 403);
+  });
+  test('baseIdentityProvider hmac_key picks the HMAC session in an AND', async () => {
+    const d = doc(
+      { enabled: true, baseIdentityProvider: 'hmac_key', hmac: { enabled: true }, securitySchemes: { apiKey: { enabled: true, header: { enabled: true, name: 'X-Api-Key' } } } },
+      { apiKey: { type: 'apiKey', in: 'header', name: 'X-Api-Key' } },
+      [{ apiKey: [] }],
+    );
+    const auth = createApiAuthenticator(api(d), { lookup: hmacLookup });
+    const r0 = signedReq();
+    const r = await auth({ ...r0, headers: { ...r0.headers, 'x-api-key': 'key-1' } });
+    assert.ok(r.ok && r.identity.session.alias === 'signer');
+  });
 });

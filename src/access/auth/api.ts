@@ -10,11 +10,12 @@
  *    requirements (e.g. `[["custom"]]`) included;
  *  - `authentication.custom` is a custom plugin: in legacy mode it joins the first requirement,
  *    in compliant mode it is met through a `custom` requirement (or on its own when none names it);
+ *  - `authentication.hmac` (HMAC request signing) is placed the same way, through an `hmac` requirement;
  *  - `authentication.enabled: false` (or no `authentication`) = keyless.
  *  As in Tyk, an enabled API with no scheme at all takes an auth token from `Authorization`.
  *
  * When an AND-requirement has several schemes, the session comes from
- * `baseIdentityProvider` if set, else by Tyk's precedence: auth token, JWT, OAuth, basic, custom.
+ * `baseIdentityProvider` if set, else by Tyk's precedence: auth token, JWT, OAuth, basic, HMAC, custom.
  * When no requirement is met, the answer is the first requirement's failure, unless a later one
  * failed on a credential that was sent (a wrong JWT beats a missing API key).
  *
@@ -28,16 +29,17 @@ import type { Identity } from '../types.js';
 import { basicAuth } from './basic.js';
 import { DEFAULT_AUTH_HEADER } from './credentials.js';
 import { customAuth } from './custom.js';
-import { MSG_ACCESS_DISALLOWED, failure, isMissingCredential } from './failures.js';
+import { MSG_ACCESS_DISALLOWED, MSG_CERT_REQUIRED, MSG_TLS_NOT_ENABLED, failure, isMissingCredential, msgCertNotAllowed } from './failures.js';
 import type { JwksOptions, JwksUri } from './jwks.js';
 import { jwtAuth, type JwtSchemeConfig, type ScopeToPolicy } from './jwt.js';
 import { algorithmsFor, keyFromMaterial, parseSource } from './jwt-verify.js';
+import { HMAC_ALGORITHMS, hmacAuth } from './hmac.js';
 import { keyless } from './keyless.js';
 import { externalOAuth, type OAuthProvider } from './oauth.js';
 import { tokenAuth } from './token.js';
 import type { AuthResult, Authenticator, AuthRuntime, CredentialSources, KeyLookup } from './types.js';
 
-export type SchemeKind = 'authToken' | 'jwt' | 'basic' | 'externalOAuth' | 'custom';
+export type SchemeKind = 'authToken' | 'jwt' | 'basic' | 'externalOAuth' | 'hmac' | 'custom';
 
 export interface PlannedScheme {
   /** The scheme's name in the document (`custom` for the custom plugin). */
@@ -58,6 +60,11 @@ export interface AuthPlan {
   readonly requirements: readonly (readonly PlannedScheme[])[];
   /** Which scheme's session is used when a requirement has several. */
   readonly baseIdentityProvider?: SchemeKind;
+  /**
+   * Static mutual TLS (`server.clientCertificates`): SHA-256 fingerprints (lower-case hex) of the
+   * client certificates allowed, checked before authentication.
+   */
+  readonly clientCertificates?: readonly string[];
 }
 
 export interface ApiAuthDeps extends AuthRuntime {
@@ -74,12 +81,13 @@ export interface ApiAuthDeps extends AuthRuntime {
 
 const BASE = 'x-tyk-api-gateway.server.authentication';
 const KEYLESS: AuthPlan = { enabled: false, mode: 'legacy', requirements: [] };
-const PRECEDENCE: readonly SchemeKind[] = ['authToken', 'jwt', 'externalOAuth', 'basic', 'custom'];
+const PRECEDENCE: readonly SchemeKind[] = ['authToken', 'jwt', 'externalOAuth', 'basic', 'hmac', 'custom'];
 const BASE_IDENTITY: Readonly<Record<string, SchemeKind>> = {
   auth_token: 'authToken',
   jwt_claim: 'jwt',
   oauth_key: 'externalOAuth',
   basic_auth_user: 'basic',
+  hmac_key: 'hmac',
   custom_auth: 'custom',
 };
 
@@ -322,6 +330,29 @@ function checkExternalOAuth(c: Checker, cfg: Obj, path: string): Obj {
   return { providers, defaultPolicies: c.strs(cfg, 'defaultPolicies', path) };
 }
 
+/** A certificate id as Tyk writes it (`<org id><sha256 hex>`) or a bare fingerprint, with or without colons, in any case. */
+export function certificateFingerprint(id: string): string | undefined {
+  const hex = id.replace(/:/g, '').trim().toLowerCase();
+  const tail = hex.slice(-64);
+  return /^[0-9a-f]{64}$/.test(tail) ? tail : undefined;
+}
+
+function readClientCertificates(c: Checker, server: Obj | undefined): string[] | undefined {
+  if (!server) return undefined;
+  const path = 'x-tyk-api-gateway.server';
+  const cc = c.obj(server, 'clientCertificates', path);
+  if (!cc || c.bool(cc, 'enabled', `${path}.clientCertificates`) !== true) return undefined;
+  const list = c.strs(cc, 'allowlist', `${path}.clientCertificates`) ?? [];
+  const out: string[] = [];
+  list.forEach((id, i) => {
+    const fp = certificateFingerprint(id);
+    if (fp) out.push(fp);
+    else c.issue(`${path}.clientCertificates.allowlist[${i}]`, 'expected a certificate id (<org id><SHA-256 hex>) or a SHA-256 fingerprint');
+  });
+  if (!list.length) c.issue(`${path}.clientCertificates.allowlist`, 'allowlist is empty: no client certificate could be accepted');
+  return out;
+}
+
 /**
  * Reads and checks a document's authentication settings. Issues name the path of what is wrong;
  * the plan is undefined when there are any.
@@ -330,12 +361,23 @@ export function planApiAuthentication(document: Readonly<Record<string, unknown>
   const c = new Checker();
   const gw = isObj(document['x-tyk-api-gateway']) ? document['x-tyk-api-gateway'] : undefined;
   const server = gw && isObj(gw.server) ? gw.server : undefined;
+  const clientCertificates = readClientCertificates(c, server);
   const rawAuth = server?.authentication;
-  if (rawAuth === undefined || rawAuth === null) return { plan: KEYLESS, issues: [] };
+  const keylessWithCerts = (): void => {
+    if (clientCertificates)
+      c.issue('x-tyk-api-gateway.server.clientCertificates', 'client certificates on an API without authentication are not supported yet; enable authentication too');
+  };
+  if (rawAuth === undefined || rawAuth === null) {
+    keylessWithCerts();
+    return c.issues.length ? { plan: undefined, issues: c.issues } : { plan: KEYLESS, issues: [] };
+  }
   if (!isObj(rawAuth)) return { plan: undefined, issues: [{ path: BASE, message: 'authentication must be an object' }] };
   const auth = rawAuth;
   if (typeof auth.enabled !== 'boolean') c.issue(`${BASE}.enabled`, 'enabled is required (true or false)');
-  if (auth.enabled !== true) return c.issues.length ? { plan: undefined, issues: c.issues } : { plan: KEYLESS, issues: [] };
+  if (auth.enabled !== true) {
+    keylessWithCerts();
+    return c.issues.length ? { plan: undefined, issues: c.issues } : { plan: KEYLESS, issues: [] };
+  }
 
   const modeRaw = c.str(auth, 'securityProcessingMode', BASE);
   if (modeRaw !== undefined && modeRaw !== 'legacy' && modeRaw !== 'compliant')
@@ -346,9 +388,29 @@ export function planApiAuthentication(document: Readonly<Record<string, unknown>
   if (bipRaw !== undefined && !baseIdentityProvider)
     c.issue(`${BASE}.baseIdentityProvider`, `baseIdentityProvider ${JSON.stringify(bipRaw)} is not one of: ${Object.keys(BASE_IDENTITY).join(', ')}`);
 
-  for (const unsupported of ['hmac', 'oidc'] as const) {
-    const o = c.obj(auth, unsupported, BASE);
-    if (o && o.enabled === true) c.issue(`${BASE}.${unsupported}`, `${unsupported === 'hmac' ? 'HMAC request signing' : 'OpenID Connect (deprecated in Tyk; use jwt)'} is not supported`);
+  const oidc = c.obj(auth, 'oidc', BASE);
+  if (oidc && oidc.enabled === true) c.issue(`${BASE}.oidc`, 'OpenID Connect (deprecated in Tyk; use jwt) is not supported');
+
+  // HMAC request signing.
+  let hmacScheme: PlannedScheme | undefined;
+  const hmac = c.obj(auth, 'hmac', BASE);
+  if (hmac && c.bool(hmac, 'enabled', `${BASE}.hmac`) === true) {
+    const hp = `${BASE}.hmac`;
+    const algorithms = c.strs(hmac, 'allowedAlgorithms', hp);
+    algorithms?.forEach((a, i) => {
+      if (!(HMAC_ALGORITHMS as readonly string[]).includes(a))
+        c.issue(`${hp}.allowedAlgorithms[${i}]`, `${JSON.stringify(a)} is not one of: ${HMAC_ALGORITHMS.join(', ')}`);
+    });
+    const skew = hmac.allowedClockSkew;
+    if (skew !== undefined && skew !== null && (typeof skew !== 'number' || !Number.isFinite(skew)))
+      c.issue(`${hp}.allowedClockSkew`, 'allowedClockSkew must be a number of milliseconds (0 or less = no check)');
+    hmacScheme = {
+      name: 'hmac',
+      kind: 'hmac',
+      sources: readSources(c, hmac, hp),
+      path: hp,
+      config: { allowedAlgorithms: algorithms ?? [], allowedClockSkew: typeof skew === 'number' && skew > 0 ? skew : 0 },
+    };
   }
 
   const components = isObj(document.components) && isObj(document.components.securitySchemes) ? document.components.securitySchemes : {};
@@ -455,8 +517,12 @@ export function planApiAuthentication(document: Readonly<Record<string, unknown>
       if (!customScheme) c.issue(at, `${name} is named but authentication.custom is not enabled`);
       return customScheme ?? null;
     }
-    if (name === 'hmac' || name === 'mtls') {
-      c.issue(at, `${name} authentication is not supported`);
+    if (name === 'hmac') {
+      if (!hmacScheme) c.issue(at, 'hmac is named but authentication.hmac is not enabled');
+      return hmacScheme ?? null;
+    }
+    if (name === 'mtls') {
+      c.issue(at, 'mtls (certificate-bound keys) is not supported; use clientCertificates for an allowlist of certificates');
       return null;
     }
     return schemeFor(name, `${at}.${name}`);
@@ -467,6 +533,7 @@ export function planApiAuthentication(document: Readonly<Record<string, unknown>
   if (mode === 'legacy') {
     const first = oasReqs[0];
     const chain = first ? first.names.map((n) => resolveName(n, first.at)).filter((s): s is PlannedScheme => s !== null) : [];
+    if (hmacScheme && !chain.includes(hmacScheme)) chain.push(hmacScheme);
     if (customScheme && !chain.includes(customScheme)) chain.push(customScheme);
     if (!chain.length) {
       if (anyTykEnabled) c.issue(`${BASE}.securitySchemes`, 'schemes are enabled but the first security requirement names none of them (legacy mode uses only the first)');
@@ -478,12 +545,16 @@ export function planApiAuthentication(document: Readonly<Record<string, unknown>
       const schemes = r.names.map((n) => resolveName(n, r.at));
       if (schemes.length && schemes.every((s) => s !== null)) requirements.push(schemes as PlannedScheme[]);
     }
+    if (hmacScheme && !requirements.some((r) => r.includes(hmacScheme!))) requirements.push([hmacScheme]);
     if (customScheme && !requirements.some((r) => r.includes(customScheme!))) requirements.push([customScheme]);
     if (!requirements.length) c.issue('security', 'no security requirement names only enabled schemes, so no request could be authenticated');
   }
 
   if (c.issues.length) return { plan: undefined, issues: c.issues };
-  return { plan: { enabled: true, mode, requirements, ...(baseIdentityProvider ? { baseIdentityProvider } : {}) }, issues: [] };
+  return {
+    plan: { enabled: true, mode, requirements, ...(baseIdentityProvider ? { baseIdentityProvider } : {}), ...(clientCertificates ? { clientCertificates } : {}) },
+    issues: [],
+  };
 }
 
 /** The issues in a document's authentication settings (none = usable). */
@@ -517,6 +588,14 @@ function build(scheme: PlannedScheme, api: ApiDefinition, deps: ApiAuthDeps): Au
         apiId: api.id,
         apiName: api.name,
         jwks: deps.jwks,
+      });
+    case 'hmac':
+      return hmacAuth({
+        ...runtime,
+        lookup: deps.lookup,
+        sources: scheme.sources,
+        allowedAlgorithms: cfg.allowedAlgorithms as string[],
+        allowedClockSkew: cfg.allowedClockSkew as number,
       });
     case 'custom':
       return customAuth({
@@ -565,7 +644,16 @@ export function createApiAuthenticator(api: ApiDefinition, deps: ApiAuthDeps): A
   };
   const checkRights = deps.checkAccessRights !== false;
 
+  const allowedCerts = plan.clientCertificates ? new Set(plan.clientCertificates) : undefined;
+
   return async (req) => {
+    if (allowedCerts) {
+      // Tyk's certificate check runs before authentication, with its 403 answers.
+      if (req.tls === false) return failure(403, MSG_TLS_NOT_ENABLED);
+      const fp = req.clientCertificate ? certificateFingerprint(req.clientCertificate.fingerprint256) : undefined;
+      if (!fp) return failure(403, MSG_CERT_REQUIRED);
+      if (!allowedCerts.has(fp)) return failure(403, msgCertNotAllowed(fp));
+    }
     let answer: AuthResult | undefined;
     for (const r of plan.requirements) {
       const res = await requirement(r, req);

@@ -27,6 +27,12 @@ export const MSG_BASIC_MALFORMED = 'Attempted access with malformed header, head
 export const MSG_BASIC_NOT_ENCODED = 'Attempted access with malformed header, auth data not encoded correctly';
 export const MSG_BASIC_VALUES = 'Attempted access with malformed header, values not in basic auth format';
 
+export const MSG_HMAC_INVALID = 'Authorization field missing, malformed or invalid';
+
+export const MSG_TLS_NOT_ENABLED = 'TLS not enabled';
+export const MSG_CERT_REQUIRED = 'Client TLS certificate is required';
+export const msgCertNotAllowed = (sha256Hex: string): string => `Certificate with SHA256 ${sha256Hex} not allowed`;
+
 export const MSG_OAUTH_FIELD_MISSING = 'authorization field missing';
 export const MSG_OAUTH_INVALID = 'access token is not valid';
 export const MSG_OAUTH_EXPIRED = 'key not authorized: token has expired';
@@ -40,9 +46,18 @@ export function success(identity: Identity): { ok: true; identity: Identity } {
   return { ok: true, identity };
 }
 
+/** Failures that mean "nothing was sent" although their message does not say so (HMAC's single answer). */
+const missing = new WeakSet<AuthFailure>();
+
+/** Marks a failure as "no credential was sent". */
+export function markMissing<T extends { ok: false; failure: AuthFailure }>(r: T): T {
+  missing.add(r.failure);
+  return r;
+}
+
 /** True for "no credential was sent" answers, which lose to any other failure when methods are ORed. */
 export function isMissingCredential(f: AuthFailure): boolean {
-  return f.message.toLowerCase() === MSG_AUTH_FIELD_MISSING.toLowerCase();
+  return missing.has(f) || f.message.toLowerCase() === MSG_AUTH_FIELD_MISSING.toLowerCase();
 }
 
 /** The response body Tyk sends with an authentication failure. */

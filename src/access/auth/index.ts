@@ -6,6 +6,7 @@ export { jwtAuth, type JwtAuthOptions, type JwtSchemeConfig, type ScopeToPolicy 
 export { JwksCache, type JwksOptions, type JwksUri } from './jwks.js';
 export { externalOAuth, type ExternalOAuthOptions, type OAuthProvider, type OAuthJwtValidation, type OAuthIntrospection } from './oauth.js';
 export { customAuth, resolvePluginPath, type CustomAuthOptions, type CustomAuthContext, type CustomAuthFunction } from './custom.js';
+export { hmacAuth, parseSignatureParams, signingString, parseHttpDate, hmacSignature, HMAC_ALGORITHMS, type HmacAuthOptions, type HmacAlgorithm, type SignatureParams } from './hmac.js';
 export { keyless, type KeylessOptions } from './keyless.js';
 export {
   createApiAuthenticator,

@@ -19,6 +19,15 @@ export interface AuthRequest {
   /** Cookies by name; when absent they are parsed from the `cookie` header. */
   readonly cookies?: Readonly<Record<string, string>>;
   readonly remoteAddr?: string;
+  /**
+   * The whole request path as received (no query), for HMAC's `(request-target)`, which Tyk
+   * signs with the listen path included; `path` is used when absent.
+   */
+  readonly requestPath?: string;
+  /** True when the request came over TLS (for Tyk's "TLS not enabled" answer of client-certificate APIs). */
+  readonly tls?: boolean;
+  /** The verified client certificate of the TLS connection (mutual TLS), if any. */
+  readonly clientCertificate?: { readonly subject: string; readonly fingerprint256: string };
 }
 
 export type AuthResult =
