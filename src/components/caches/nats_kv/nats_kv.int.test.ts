@@ -1,10 +1,8 @@
 // The nats_kv cache against the NATS server on 127.0.0.1:4222 (JetStream on), directly and as
 // a cache resource in a stream. Each test uses its own bucket, deleted at the end.
-import { test, describe, before, after } from 'node:test';
+import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { Kvm, type KV } from '@nats-io/kv';
 import { newSink, newSource } from '../../../../test/support/test-components.js';
 import { runStream } from '../../../../test/support/streams.js';
 import { freePort } from '../../../../test/support/spawn-server.js';
@@ -12,29 +10,12 @@ import { createLogger } from '../../../engine/logger.js';
 import { noBloblang } from '../../../engine/bloblang-api.js';
 import type { Cache, ComponentContext } from '../../../engine/component.js';
 import { hasCode } from '../../../engine/errors.js';
+import { NATS_URL, useKvBuckets } from '../../../../test/support/nats-kv.js';
 import { spec } from './index.js';
 
-const URL = 'nats://127.0.0.1:4222';
+const URL = NATS_URL;
+const { bucket } = useKvBuckets('kvcache', 1);
 const run = randomUUID().slice(0, 8);
-let nc: NatsConnection;
-const buckets: KV[] = [];
-
-before(async () => {
-  nc = await connect({ servers: URL });
-});
-
-after(async () => {
-  for (const b of buckets) await b.destroy().catch(() => undefined);
-  await nc.close();
-});
-
-let n = 0;
-async function bucket(): Promise<{ name: string; kv: KV }> {
-  const name = `sluice_kvcache_${run}_${++n}`;
-  const kv = await new Kvm(nc).create(name);
-  buckets.push(kv);
-  return { name, kv };
-}
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const dec = (b: Uint8Array | undefined) => (b === undefined ? undefined : new TextDecoder().decode(b));

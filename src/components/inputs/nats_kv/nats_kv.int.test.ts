@@ -1,40 +1,23 @@
 // nats_kv input against the NATS server on 127.0.0.1:4222 (JetStream on), and a private
 // nats-server for the reconnect case. Every test uses its own bucket, deleted at the end.
 // (Why there is no contract-suite file for nats_kv: see nats_kv.test.ts.)
-import { test, describe, before, after } from 'node:test';
+import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { Kvm, type KV } from '@nats-io/kv';
+import { Kvm } from '@nats-io/kv';
 import { newSink } from '../../../../test/support/test-components.js';
 import { runStream, waitUntil, sleep } from '../../../../test/support/streams.js';
 import { startPrivateNats } from '../../../../test/support/nats-server.js';
 import { createLogger } from '../../../engine/logger.js';
 import { noBloblang } from '../../../engine/bloblang-api.js';
 import type { ComponentContext, Input } from '../../../engine/component.js';
+import { NATS_URL, useKvBuckets } from '../../../../test/support/nats-kv.js';
 import { spec } from './index.js';
 
-const URL = 'nats://127.0.0.1:4222';
+const URL = NATS_URL;
+const { bucket } = useKvBuckets('kvin', 1);
 const run = randomUUID().slice(0, 8);
-let nc: NatsConnection;
-const buckets: KV[] = [];
-
-before(async () => {
-  nc = await connect({ servers: URL });
-});
-
-after(async () => {
-  for (const b of buckets) await b.destroy().catch(() => undefined);
-  await nc.close();
-});
-
-let n = 0;
-async function bucket(history = 1): Promise<{ name: string; kv: KV }> {
-  const name = `sluice_kvin_${run}_${++n}`;
-  const kv = await new Kvm(nc).create(name, { history });
-  buckets.push(kv);
-  return { name, kv };
-}
 
 async function watcher(input: Record<string, unknown>, mode: 'ok' | 'nack_first' = 'ok', url = URL) {
   const { id, sink } = newSink(mode);

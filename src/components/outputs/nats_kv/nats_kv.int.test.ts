@@ -1,39 +1,20 @@
 // nats_kv output against the NATS server on 127.0.0.1:4222 (JetStream on). Each test uses its
 // own bucket, deleted at the end.
-import { test, describe, before, after } from 'node:test';
+import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { Kvm, type KV } from '@nats-io/kv';
 import { Message } from '../../../engine/message.js';
 import { newSink, newSource } from '../../../../test/support/test-components.js';
 import { runStream } from '../../../../test/support/streams.js';
 import { createLogger } from '../../../engine/logger.js';
 import { noBloblang } from '../../../engine/bloblang-api.js';
 import type { ComponentContext, Output } from '../../../engine/component.js';
+import { NATS_URL, useKvBuckets } from '../../../../test/support/nats-kv.js';
 import { spec } from './index.js';
 
-const URL = 'nats://127.0.0.1:4222';
+const URL = NATS_URL;
+const { bucket } = useKvBuckets('kvout', 5);
 const run = randomUUID().slice(0, 8);
-let nc: NatsConnection;
-const buckets: KV[] = [];
-
-before(async () => {
-  nc = await connect({ servers: URL });
-});
-
-after(async () => {
-  for (const b of buckets) await b.destroy().catch(() => undefined);
-  await nc.close();
-});
-
-let n = 0;
-async function bucket(): Promise<{ name: string; kv: KV }> {
-  const name = `sluice_kvout_${run}_${++n}`;
-  const kv = await new Kvm(nc).create(name, { history: 5 });
-  buckets.push(kv);
-  return { name, kv };
-}
 
 const text = (e: { value: Uint8Array } | null) => (e ? new TextDecoder().decode(e.value) : undefined);
 

@@ -1,11 +1,8 @@
 // nats_kv processor against the NATS server on 127.0.0.1:4222 (JetStream on): every operation,
 // its metadata and failures, and the processor inside a stream. Each test uses its own bucket,
 // deleted at the end.
-import { test, describe, before, after } from 'node:test';
+import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { Kvm, type KV } from '@nats-io/kv';
 import { Message } from '../../../engine/message.js';
 import { createLogger } from '../../../engine/logger.js';
 import type { ComponentContext, Processor } from '../../../engine/component.js';
@@ -13,31 +10,16 @@ import { createBloblang } from '../../../cli/wiring.js';
 import { freePort } from '../../../../test/support/spawn-server.js';
 import { newSink, newSource } from '../../../../test/support/test-components.js';
 import { runStream } from '../../../../test/support/streams.js';
+import { NATS_URL, useKvBuckets } from '../../../../test/support/nats-kv.js';
 import { spec, type NatsKvProcessorConfig } from './index.js';
 
-const URL = 'nats://127.0.0.1:4222';
-const run = randomUUID().slice(0, 8);
-let nc: NatsConnection;
-const buckets: KV[] = [];
+const URL = NATS_URL;
+const { bucket } = useKvBuckets('kvproc', 5);
 const processors: Processor[] = [];
-
-before(async () => {
-  nc = await connect({ servers: URL });
-});
 
 after(async () => {
   for (const p of processors) await p.close?.();
-  for (const b of buckets) await b.destroy().catch(() => undefined);
-  await nc.close();
 });
-
-let n = 0;
-async function bucket(): Promise<{ name: string; kv: KV }> {
-  const name = `sluice_kvproc_${run}_${++n}`;
-  const kv = await new Kvm(nc).create(name, { history: 5 });
-  buckets.push(kv);
-  return { name, kv };
-}
 
 async function processor(conf: Partial<NatsKvProcessorConfig> & { bucket: string; operation: NatsKvProcessorConfig['operation']; key: string }): Promise<Processor> {
   const ctx: ComponentContext = {
