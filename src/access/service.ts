@@ -374,6 +374,12 @@ export class AccessService {
     return 'p' + createHash('sha256').update(rendered).digest('hex').slice(0, 40);
   }
 
+  /** One request against a rate limit, with the configured limiter (sliding log or fixed window). */
+  #rateHit(key: string, rate: number, perMs: number): Promise<{ allowed: boolean; remaining: number; resetInMs: number }> {
+    if (!this.#fixed) return this.#state.slidingHit(key, rate, perMs);
+    return this.#state.take(key, rate, perMs, 1, 1, 'aligned').then((t) => ({ allowed: t.granted === 1, remaining: t.remaining, resetInMs: t.resetInMs }));
+  }
+
   /**
    * Counts one request against the API-wide limit (`upstream.rateLimit`): one sliding window per
    * API in the hot state, so every client and every gateway process shares it. 429 "API Rate
@@ -381,9 +387,7 @@ export class AccessService {
    */
   async consumeApiRate(apiId: string, rate: number, perMs: number): Promise<{ readonly ok: true } | ({ readonly ok: false } & AuthFailure)> {
     try {
-      const r = this.#fixed
-        ? await this.#state.take(`api-rate:${apiId}`, rate, perMs, 1, 1, 'aligned').then((t) => ({ allowed: t.granted === 1, resetInMs: t.resetInMs }))
-        : await this.#state.slidingHit(`api-rate:${apiId}`, rate, perMs);
+      const r = await this.#rateHit(`api-rate:${apiId}`, rate, perMs);
       if (r.allowed) return { ok: true };
       return { ok: false, status: 429, message: MESSAGES.apiRate, headers: { 'Retry-After': String(Math.max(1, Math.ceil(r.resetInMs / 1000))) } };
     } catch (err) {
@@ -404,9 +408,7 @@ export class AccessService {
     try {
       if (l.rate > 0 && l.perMs > 0) {
         for (let attempt = 0; ; attempt++) {
-          const r = this.#fixed
-            ? await this.#state.take(l.rateKey, l.rate, l.perMs, 1, 1, 'aligned').then((t) => ({ allowed: t.granted === 1, remaining: t.remaining, resetInMs: t.resetInMs }))
-            : await this.#state.slidingHit(l.rateKey, l.rate, l.perMs);
+          const r = await this.#rateHit(l.rateKey, l.rate, l.perMs);
           headers = {
             'X-RateLimit-Limit': String(l.rate),
             'X-RateLimit-Remaining': String(r.remaining),

@@ -78,7 +78,8 @@ export function createGuard(def: ApiDefinition, deps: GuardDeps): Guard | undefi
       if (!a.ok) return fail(a);
     }
     if (!authenticate) return { ok: true };
-    const cert = clientCertificateOf(req);
+    // Read (a new object from the TLS socket) only for APIs that check certificates.
+    const cert = plan?.clientCertificates ? clientCertificateOf(req) : undefined;
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const r = await authenticate({

@@ -3,7 +3,9 @@
  * acks it observes) and `test_sink` (an output that collects what it is given and can be told
  * to fail or to hang). They are registered only in test registries.
  */
-import { defineInput, defineOutput, type AckFn, type ComponentKind, type ComponentSpec } from '../../src/engine/component.js';
+import { defineInput, defineOutput, type AckFn, type ComponentContext, type ComponentKind, type ComponentSpec } from '../../src/engine/component.js';
+import { silentLogger } from '../../src/engine/logger.js';
+import { noBloblang } from '../../src/engine/bloblang-api.js';
 import { Message, type Batch } from '../../src/engine/message.js';
 import { field } from '../../src/engine/spec.js';
 import { endOfInput } from '../../src/engine/errors.js';
@@ -185,4 +187,22 @@ type AnySpec = ComponentSpec<ComponentKind, never>;
 /** The built-in components plus the test ones. */
 export function testRegistry(): Registry {
   return new Registry().addAll(builtinComponents).addAll([testSourceSpec as unknown as AnySpec, testSinkSpec as unknown as AnySpec]);
+}
+
+/**
+ * The context a component gets when a test builds it directly (no stream): silent logs, no
+ * resources, no child components, no HTTP listener, Bloblang only if given.
+ */
+export function unitContext(path: string, overrides: Partial<ComponentContext> = {}): ComponentContext {
+  return {
+    logger: silentLogger,
+    resources: { get: () => { throw new Error('no resources in this test'); }, has: () => false } as unknown as ComponentContext['resources'],
+    build: undefined as unknown as ComponentContext['build'],
+    http: undefined,
+    bloblang: noBloblang,
+    path,
+    stream: 'unit',
+    signal: new AbortController().signal,
+    ...overrides,
+  };
 }

@@ -22,8 +22,8 @@
  * key: 400 "Authorization field missing, malformed or invalid". A found key that is expired or
  * inactive then gets the usual 401 / 403. Nothing about the secret or signature is logged.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
-import { getHeader, readCredential } from './credentials.js';
+import { createHmac } from 'node:crypto';
+import { getHeader, readCredential, safeEqual } from './credentials.js';
 import { MSG_HMAC_INVALID, checkSession, failure, guard, markMissing } from './failures.js';
 import type { Authenticator, AuthRequest, AuthRuntime, CredentialSources, KeyLookup } from './types.js';
 
@@ -203,17 +203,6 @@ function unescapeSignature(sig: string): string | undefined {
   }
 }
 
-function sameSignature(expected: string, given: string): boolean {
-  const a = Buffer.from(expected, 'utf8');
-  const b = Buffer.from(given, 'utf8');
-  // Compare against itself when lengths differ, so the time does not depend on where they differ.
-  if (a.length !== b.length) {
-    timingSafeEqual(a, a);
-    return false;
-  }
-  return timingSafeEqual(a, b);
-}
-
 export function hmacAuth(options: HmacAuthOptions): Authenticator {
   const now = options.now ?? Date.now;
   const allowed = options.allowedAlgorithms?.length ? new Set(options.allowedAlgorithms) : undefined;
@@ -237,7 +226,7 @@ export function hmacAuth(options: HmacAuthOptions): Authenticator {
 
     const given = unescapeSignature(params.signature);
     const expected = hmacSignature(algorithm, secret, signingString(req, params.headers));
-    if (given === undefined || !sameSignature(expected, given)) return refuse();
+    if (given === undefined || !safeEqual(expected, given)) return refuse();
 
     const date = parseHttpDate(dateHeader(req).value);
     if (date === undefined) return refuse();

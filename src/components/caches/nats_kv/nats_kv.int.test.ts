@@ -3,11 +3,9 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { newSink, newSource } from '../../../../test/support/test-components.js';
+import { newSink, newSource, unitContext } from '../../../../test/support/test-components.js';
 import { runStream } from '../../../../test/support/streams.js';
 import { freePort } from '../../../../test/support/spawn-server.js';
-import { createLogger } from '../../../engine/logger.js';
-import { noBloblang } from '../../../engine/bloblang-api.js';
 import type { Cache, ComponentContext } from '../../../engine/component.js';
 import { hasCode } from '../../../engine/errors.js';
 import { NATS_URL, useKvBuckets } from '../../../../test/support/nats-kv.js';
@@ -21,16 +19,7 @@ const enc = (s: string) => new TextEncoder().encode(s);
 const dec = (b: Uint8Array | undefined) => (b === undefined ? undefined : new TextDecoder().decode(b));
 
 async function cache(urls: string[], bucketName: string): Promise<Cache> {
-  const ctx: ComponentContext = {
-    logger: createLogger({ level: 'off' }),
-    resources: { get: () => { throw new Error('none'); }, has: () => false },
-    build: undefined as never,
-    http: undefined,
-    bloblang: noBloblang,
-    path: 'cache_resources.0',
-    stream: 't',
-    signal: new AbortController().signal,
-  };
+  const ctx: ComponentContext = unitContext('cache_resources.0');
   return (await spec.build({ urls, bucket: bucketName, tls: { enabled: false } } as never, ctx)) as Cache;
 }
 

@@ -9,11 +9,9 @@ import { connect as amqpConnect, type ChannelModel, type Channel } from 'amqplib
 import { Message } from '../../../engine/message.js';
 import { createLogger } from '../../../engine/logger.js';
 import type { Stream } from '../../../engine/stream.js';
-import { newSink, newSource, type Sink, type SinkMode } from '../../../../test/support/test-components.js';
+import { newSink, newSource, type Sink, type SinkMode, unitContext } from '../../../../test/support/test-components.js';
 import { runStream, waitUntil, sleep } from '../../../../test/support/streams.js';
-import { noBloblang } from '../../../engine/bloblang-api.js';
-import { silentLogger } from '../../../engine/logger.js';
-import type { ComponentContext, ReadResult } from '../../../engine/component.js';
+import type { ReadResult } from '../../../engine/component.js';
 import { Registry } from '../../../engine/registry.js';
 import { Validator } from '../../../config/validate.js';
 import { builtinComponents } from '../../index.js';
@@ -146,8 +144,7 @@ describe('amqp_1', { concurrency: false }, () => {
     for (let i = 0; i < 10; i++) ch.sendToQueue(q, Buffer.from(`m${i}`));
     const v = new Validator({ registry: new Registry().addAll(builtinComponents) });
     const conf = v.component('input', { amqp_1: { urls: [URL], source_address: `/amq/queue/${q}` } }, 'input').config as Amqp1InputConfig;
-    const ctx = { logger: silentLogger, bloblang: noBloblang, path: 'input.amqp_1', stream: 'unit', signal: new AbortController().signal } as unknown as ComponentContext;
-    const input = await spec.build(conf, ctx);
+    const input = await spec.build(conf, unitContext('input.amqp_1'));
     const signal = new AbortController().signal;
     await input.connect(signal);
     try {

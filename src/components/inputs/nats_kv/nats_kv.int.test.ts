@@ -6,11 +6,9 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { Kvm } from '@nats-io/kv';
-import { newSink } from '../../../../test/support/test-components.js';
+import { newSink, unitContext } from '../../../../test/support/test-components.js';
 import { runStream, waitUntil, sleep } from '../../../../test/support/streams.js';
 import { startPrivateNats } from '../../../../test/support/nats-server.js';
-import { createLogger } from '../../../engine/logger.js';
-import { noBloblang } from '../../../engine/bloblang-api.js';
 import type { ComponentContext, Input } from '../../../engine/component.js';
 import { NATS_URL, useKvBuckets } from '../../../../test/support/nats-kv.js';
 import { spec } from './index.js';
@@ -29,16 +27,7 @@ async function watcher(input: Record<string, unknown>, mode: 'ok' | 'nack_first'
 const ops = (texts: { metaGet(k: string): unknown }[]) => texts.map((m) => `${String(m.metaGet('nats_kv_key'))}:${String(m.metaGet('nats_kv_operation'))}`);
 
 function ctx(): ComponentContext {
-  return {
-    logger: createLogger({ level: 'off' }),
-    resources: { get: () => { throw new Error('none'); }, has: () => false },
-    build: undefined as never,
-    http: undefined,
-    bloblang: noBloblang,
-    path: 'input.nats_kv',
-    stream: 't',
-    signal: new AbortController().signal,
-  };
+  return unitContext('input.nats_kv');
 }
 
 describe('nats_kv input', { concurrency: false }, () => {

@@ -4,10 +4,8 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { Message } from '../../../engine/message.js';
-import { newSink, newSource } from '../../../../test/support/test-components.js';
+import { newSink, newSource, unitContext } from '../../../../test/support/test-components.js';
 import { runStream } from '../../../../test/support/streams.js';
-import { createLogger } from '../../../engine/logger.js';
-import { noBloblang } from '../../../engine/bloblang-api.js';
 import type { ComponentContext, Output } from '../../../engine/component.js';
 import { NATS_URL, useKvBuckets } from '../../../../test/support/nats-kv.js';
 import { spec } from './index.js';
@@ -56,16 +54,7 @@ describe('nats_kv output', { concurrency: false }, () => {
   });
 
   test('a missing bucket fails connect, naming the servers and the bucket but no credentials', async () => {
-    const ctx: ComponentContext = {
-      logger: createLogger({ level: 'off' }),
-      resources: { get: () => { throw new Error('none'); }, has: () => false },
-      build: undefined as never,
-      http: undefined,
-      bloblang: noBloblang,
-      path: 'output.nats_kv',
-      stream: 't',
-      signal: new AbortController().signal,
-    };
+    const ctx: ComponentContext = unitContext('output.nats_kv');
     const out = (await spec.build({ urls: ['nats://someone:s3cret@127.0.0.1:4222'], bucket: `missing_${run}`, key: 'k', max_in_flight: 1, tls: { enabled: false } } as never, ctx)) as Output;
     try {
       await assert.rejects(out.connect(new AbortController().signal), (err: Error) => {

@@ -4,11 +4,10 @@
 import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Message } from '../../../engine/message.js';
-import { createLogger } from '../../../engine/logger.js';
 import type { ComponentContext, Processor } from '../../../engine/component.js';
 import { createBloblang } from '../../../cli/wiring.js';
 import { freePort } from '../../../../test/support/spawn-server.js';
-import { newSink, newSource } from '../../../../test/support/test-components.js';
+import { newSink, newSource, unitContext } from '../../../../test/support/test-components.js';
 import { runStream } from '../../../../test/support/streams.js';
 import { NATS_URL, useKvBuckets } from '../../../../test/support/nats-kv.js';
 import { spec, type NatsKvProcessorConfig } from './index.js';
@@ -22,16 +21,7 @@ after(async () => {
 });
 
 async function processor(conf: Partial<NatsKvProcessorConfig> & { bucket: string; operation: NatsKvProcessorConfig['operation']; key: string }): Promise<Processor> {
-  const ctx: ComponentContext = {
-    logger: createLogger({ level: 'off' }),
-    resources: { get: () => { throw new Error('none'); }, has: () => false },
-    build: undefined as never,
-    http: undefined,
-    bloblang: await createBloblang(),
-    path: 'pipeline.processors.0.nats_kv',
-    stream: 't',
-    signal: new AbortController().signal,
-  };
+  const ctx: ComponentContext = unitContext('pipeline.processors.0.nats_kv', { bloblang: await createBloblang() });
   const p = (await spec.build({ urls: [URL], timeout: '5s', tls: { enabled: false } as never, ...conf } as NatsKvProcessorConfig, ctx)) as Processor;
   processors.push(p);
   return p;
